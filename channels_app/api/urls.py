@@ -1,0 +1,3 @@
+"""REST API for the administrators' frontend (mounted under /api/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,37 @@
+# Shared set-up steps for scripts/test and scripts/run-demo (sourced, not run).
+
+SYSTEM_PACKAGES=(ffmpeg nginx libnginx-mod-rtmp faketime chromium)
+
+install_system_packages() {
+    local missing=()
+    for package in "${SYSTEM_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" \
+            || missing+=("$package")
+    done
+    if ((${#missing[@]})); then
+        echo "Installing system packages: ${missing[*]}"
+        local sudo=""
+        [[ $(id -u) -eq 0 ]] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+start_local_services() {
+    # PostgreSQL and Redis on 127.0.0.1, started if they are down.
+    if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+        echo "Starting PostgreSQL"
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
+    fi
+    if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+        echo "Starting Redis"
+        redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+    fi
+}
+
+install_python_env() {
+    if [[ ! -x .venv/bin/python ]]; then
+        python3 -m venv .venv
+    fi
+    .venv/bin/pip install -q --disable-pip-version-check -e ".[test]"
+}
