@@ -103,7 +103,8 @@ def _next_occurrence(
             continue
 
         # A wall time skipped by a DST change still happens once: normalising
-        # through UTC moves it to the first valid instant after the gap.
+        # through UTC moves it forward by the gap's length (02:30 becomes 03:30
+        # on a one-hour spring-forward night), the instant beat's crontab fires.
         candidate = dt.datetime.combine(day, clock, tzinfo=zone)
         candidate = candidate.astimezone(dt.UTC).astimezone(zone)
         if candidate > local_after:
