@@ -96,6 +96,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -135,6 +136,14 @@ except (ValueError, KeyError, ImproperlyConfigured) as exc:
         "postgres://user@127.0.0.1:5432/dbname or sqlite:////path/to/db.sqlite3."
     ) from exc
 DATABASES["default"].setdefault("CONN_MAX_AGE", 0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, beat and the worker share the file: wait for locks instead of
+    # failing, and take the write lock up front so transactions never deadlock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL;",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -200,6 +209,9 @@ HLS_LIST_SIZE = _env_int("HLS_LIST_SIZE", 6, minimum=3, maximum=60)
 # A source that sends nothing for this long ends FFmpeg instead of hanging it.
 FFMPEG_READ_TIMEOUT_SECONDS = _env_int("FFMPEG_READ_TIMEOUT_SECONDS", 10, 2, 300)
 FFMPEG_STOP_TIMEOUT_SECONDS = _env_int("FFMPEG_STOP_TIMEOUT_SECONDS", 5, 1, 60)
+# FFmpeg normally outlives a worker restart (the new worker adopts it by pid
+# and creation time, so viewers see no gap). The demo sets this to stop it.
+STOP_FFMPEG_ON_WORKER_SHUTDOWN = _env_bool("STOP_FFMPEG_ON_WORKER_SHUTDOWN", False)
 FFMPEG_PROBE_TIMEOUT_SECONDS = _env_int("FFMPEG_PROBE_TIMEOUT_SECONDS", 8, 2, 60)
 
 # --- Health and restarts --------------------------------------------------
@@ -217,6 +229,27 @@ IDLE_CLEANUP_INTERVAL_SECONDS = _env_int("IDLE_CLEANUP_INTERVAL_SECONDS", 30, 1,
 ON_DEMAND_START_TIMEOUT_SECONDS = _env_int(
     "ON_DEMAND_START_TIMEOUT_SECONDS", 20, 2, 120
 )
+
+# Playlist and segment URLs carry a signed token that lives this long; the
+# player swaps in a fresh one from every heartbeat, so it must outlive a beat.
+HLS_TOKEN_SECONDS = _env_int("HLS_TOKEN_SECONDS", 120, 5, 3600)
+if HLS_TOKEN_SECONDS <= VIEWER_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        f"HLS_TOKEN_SECONDS={HLS_TOKEN_SECONDS} must be longer than "
+        f"VIEWER_HEARTBEAT_SECONDS={VIEWER_HEARTBEAT_SECONDS}, or players lose "
+        "the stream between heartbeats; use at least twice the heartbeat."
+    )
+# Production: an internal nginx location (e.g. /_hls/) that maps to HLS_ROOT.
+# When set, Django only checks the viewer's right and nginx sends the file
+# (X-Accel-Redirect); see docs/nginx-hls.md. Empty: Django sends it itself.
+HLS_X_ACCEL_PREFIX = env.str("HLS_X_ACCEL_PREFIX", default="")
+if HLS_X_ACCEL_PREFIX and not (
+    HLS_X_ACCEL_PREFIX.startswith("/") and HLS_X_ACCEL_PREFIX.endswith("/")
+):
+    raise ImproperlyConfigured(
+        f"HLS_X_ACCEL_PREFIX={HLS_X_ACCEL_PREFIX!r} must start and end with '/', "
+        "for example /_hls/."
+    )
 
 ADMINS = [
     ("Administrator", address) for address in env.list("ADMIN_EMAILS", default=[])
