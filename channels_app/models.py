@@ -64,6 +64,29 @@ def validate_source_url(value: str) -> None:
         )
 
 
+def _resync_after_bulk_write(channel_ids: list[str]) -> None:
+    """What the save signals do, for writes that send none (update, bulk_create)."""
+    from transcoding import dispatch
+
+    from .schedule_sync import sync_channel_schedules
+
+    sync_channel_schedules(channel_ids)
+    for channel_id in set(channel_ids):
+        transaction.on_commit(
+            lambda channel_id=channel_id: dispatch.request_converge(channel_id)
+        )
+
+
+class ChannelQuerySet(models.QuerySet["Channel"]):
+    def update(self, **kwargs: object) -> int:
+        """Bulk updates (enabling, disabling) resync schedules like saves do."""
+        with transaction.atomic():
+            channel_ids = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            _resync_after_bulk_write(channel_ids)
+        return count
+
+
 class Channel(models.Model):
     id = models.CharField(
         "channel id",
@@ -87,6 +110,8 @@ class Channel(models.Model):
         help_text="A disabled channel is never preloaded nor started for viewers.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ChannelQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
@@ -117,12 +142,18 @@ class Channel(models.Model):
 class PreloadConfigQuerySet(models.QuerySet["PreloadConfig"]):
     def update(self, **kwargs: object) -> int:
         """Bulk updates resync the schedules they touch, like single saves do."""
-        from .schedule_sync import sync_channel_schedules
-
-        channel_ids = list(self.values_list("channel_id", flat=True))
-        count = super().update(**kwargs)
-        sync_channel_schedules(channel_ids)
+        with transaction.atomic():
+            channel_ids = list(self.values_list("channel_id", flat=True))
+            count = super().update(**kwargs)
+            _resync_after_bulk_write(channel_ids)
         return count
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> Any:
+        # bulk_update needs no override: it goes through update().
+        with transaction.atomic():
+            created = super().bulk_create(objs, *args, **kwargs)
+            _resync_after_bulk_write([config.channel_id for config in created])
+        return created
 
 
 class PreloadConfig(models.Model):

@@ -80,3 +80,34 @@ def wait_until(
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def make_channel(
+    channel_id: str,
+    *,
+    source_url: str = "rtmp://camera.example/live/room",
+    channel_enabled: bool = True,
+    window: tuple[str, str] | None = None,
+    enabled: bool = True,
+    weekdays: int = 0b1111111,
+) -> Any:
+    """A channel, with a preload window ('HH:MM', 'HH:MM') when one is given."""
+    import datetime as dt
+
+    from channels_app.models import Channel, PreloadConfig
+
+    channel = Channel.objects.create(
+        id=channel_id,
+        name=channel_id.replace("_", " ").title(),
+        source_url=source_url,
+        enabled=channel_enabled,
+    )
+    if window is not None:
+        PreloadConfig.objects.create(
+            channel=channel,
+            enabled=enabled,
+            start_time=dt.time.fromisoformat(window[0]),
+            end_time=dt.time.fromisoformat(window[1]),
+            weekdays=weekdays,
+        )
+    return channel
