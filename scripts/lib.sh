@@ -34,4 +34,19 @@ install_python_env() {
         python3 -m venv .venv
     fi
     .venv/bin/pip install -q --disable-pip-version-check -e ".[test]"
+    install_player_assets
+}
+
+install_player_assets() {
+    # hls.js comes pinned from npm (package-lock.json) and is served as a
+    # static file: copy it where Django's static files finder looks.
+    if ! command -v npm >/dev/null; then
+        local sudo=""
+        [[ $(id -u) -eq 0 ]] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq npm >/dev/null
+    fi
+    npm ci --no-audit --no-fund --loglevel=error
+    mkdir -p static/vendor
+    cp node_modules/hls.js/dist/hls.min.js static/vendor/hls.min.js
 }

@@ -6,15 +6,17 @@ the same state as running it once at the right time.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from channels_app.models import Channel
 
-from . import viewers
+from . import hls_files, viewers
 from .models import ProcessStatus, StreamProcess
 from .status import process_state
 from .supervisor import get_supervisor
@@ -100,8 +102,13 @@ def cleanup_idle_channels() -> list[str]:
     supervisor = get_supervisor()
     now = timezone.now()
     stopped = []
+    # Only this host's processes: a pid recorded by another host means nothing
+    # here, and stopping its row would delete that host's HLS folder.
     on_demand = StreamProcess.objects.filter(
-        status=ProcessStatus.RUNNING, preload=False, manual=False
+        host=supervisor.config.host,
+        status=ProcessStatus.RUNNING,
+        preload=False,
+        manual=False,
     )
     for record in on_demand:
         if viewers.live_viewer_count(record.channel_id, now) == 0:
@@ -125,3 +132,58 @@ def host_status() -> dict[str, Any]:
             for record in records
         ],
     }
+
+
+class OnDemandStartError(RuntimeError):
+    """A channel started for a viewer did not become playable; says why."""
+
+
+# How often the worker looks for the first segments: a tenth of a segment, so
+# the answer leaves at most that long after FFmpeg renamed the playlist.
+READY_POLL_SECONDS = 0.1
+
+
+@shared_task
+def watch_channel(channel_id: str) -> dict[str, Any]:
+    """A viewer wants the channel: run it on demand until it has a segment.
+
+    Answers once the playlist lists a playable segment, or raises
+    OnDemandStartError after ON_DEMAND_START_TIMEOUT_SECONDS (probing
+    included) with the end of FFmpeg's log.
+    """
+    deadline = time.monotonic() + settings.ON_DEMAND_START_TIMEOUT_SECONDS
+    channel = Channel.objects.filter(pk=channel_id, enabled=True).first()
+    if channel is None:
+        raise OnDemandStartError(f"no enabled channel with id {channel_id!r}")
+
+    # A preload that crashed is respawned here as a preload: spawning it as an
+    # on-demand process would let idle cleanup stop it inside its window.
+    supervisor = get_supervisor()
+    known = supervisor.record_for(channel_id)
+    running = known.status == ProcessStatus.RUNNING
+    record = supervisor.ensure_running(
+        channel,
+        preload=running and known.preload,
+        manual=running and known.manual,
+        reason="a viewer started watching",
+    )
+    if record.status != ProcessStatus.RUNNING:
+        raise OnDemandStartError(_start_failure(channel_id, record.last_error))
+
+    while hls_files.playable_segments(channel_id) < 1:
+        record.refresh_from_db()
+        if supervisor.live_process(record) is None:
+            raise OnDemandStartError(_start_failure(channel_id, "FFmpeg exited"))
+        if time.monotonic() > deadline:
+            problem = (
+                "no segment within "
+                f"{settings.ON_DEMAND_START_TIMEOUT_SECONDS} s of the start"
+            )
+            raise OnDemandStartError(_start_failure(channel_id, problem))
+        time.sleep(READY_POLL_SECONDS)
+    return _state(channel_id)
+
+
+def _start_failure(channel_id: str, problem: str) -> str:
+    tail = "\n".join(get_supervisor().log_tail(channel_id, lines=8))
+    return f"channel {channel_id} could not start: {problem}. FFmpeg log:\n{tail}"

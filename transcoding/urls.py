@@ -1,3 +1,26 @@
 """Viewer-facing URLs: watch, heartbeat, leave, HLS files and the player page."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import viewer_api
+
+_SESSION = "viewer/channels/<str:channel_id>/sessions/<str:session_id>"
+
+urlpatterns = [
+    path("", viewer_api.player, name="player"),
+    path("viewer/channels/", viewer_api.channel_list, name="viewer-channels"),
+    path(
+        "viewer/channels/<str:channel_id>/watch/",
+        viewer_api.watch,
+        name="viewer-watch",
+    ),
+    path(f"{_SESSION}/heartbeat/", viewer_api.heartbeat, name="viewer-heartbeat"),
+    path(f"{_SESSION}/leave/", viewer_api.leave, name="viewer-leave"),
+    # The token is a path segment so that segment URLs, which players resolve
+    # relative to the playlist's URL, carry it as well.
+    path(
+        "hls/<str:token>/<str:channel_id>/<str:name>",
+        viewer_api.hls_file,
+        name="hls-file",
+    ),
+]
