@@ -251,28 +251,6 @@ if HLS_X_ACCEL_PREFIX and not (
         "for example /_hls/."
     )
 
-
-# Playlist and segment URLs carry a signed token that lives this long; the
-# player swaps in a fresh one from every heartbeat, so it must outlive a beat.
-HLS_TOKEN_SECONDS = _env_int("HLS_TOKEN_SECONDS", 120, 5, 3600)
-if HLS_TOKEN_SECONDS <= VIEWER_HEARTBEAT_SECONDS:
-    raise ImproperlyConfigured(
-        f"HLS_TOKEN_SECONDS={HLS_TOKEN_SECONDS} must be longer than "
-        f"VIEWER_HEARTBEAT_SECONDS={VIEWER_HEARTBEAT_SECONDS}, or players lose "
-        "the stream between heartbeats; use at least twice the heartbeat."
-    )
-# Production: an internal nginx location (e.g. /_hls/) that maps to HLS_ROOT.
-# When set, Django only checks the viewer's right and nginx sends the file
-# (X-Accel-Redirect); see docs/nginx-hls.md. Empty: Django sends it itself.
-HLS_X_ACCEL_PREFIX = env.str("HLS_X_ACCEL_PREFIX", default="")
-if HLS_X_ACCEL_PREFIX and not (
-    HLS_X_ACCEL_PREFIX.startswith("/") and HLS_X_ACCEL_PREFIX.endswith("/")
-):
-    raise ImproperlyConfigured(
-        f"HLS_X_ACCEL_PREFIX={HLS_X_ACCEL_PREFIX!r} must start and end with '/', "
-        "for example /_hls/."
-    )
-
 ADMINS = [
     ("Administrator", address) for address in env.list("ADMIN_EMAILS", default=[])
 ]
