@@ -22,10 +22,11 @@ from pathlib import Path
 import m3u8
 import psutil
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import mail_admins
 from django.utils import timezone
 
-from channels_app.models import Channel, preload_zone
+from channels_app.models import Channel, preload_zone, validate_source_url
 
 from . import viewers
 from .ffmpeg import (
@@ -89,6 +90,7 @@ class ConvergeReport:
     kept: list[str] = field(default_factory=list)
     handed_to_viewers: list[str] = field(default_factory=list)
     strays_killed: list[int] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
 
 
 class StreamSupervisor:
@@ -175,6 +177,14 @@ class StreamSupervisor:
         record.manual = manual
         record.last_reason = reason
         record.source_url = channel.source_url
+
+        # A row written past validation (a raw ORM write) must still never
+        # hand FFmpeg a local file or an unknown protocol.
+        try:
+            validate_source_url(channel.source_url)
+        except ValidationError as exc:
+            refused = " ".join(exc.messages)
+            return self._record_start_failure(record, f"source URL refused: {refused}")
 
         try:
             record.video_mode = self._video_mode(channel, record)
@@ -388,8 +398,13 @@ class StreamSupervisor:
         ):
             report.kept.append(channel.pk)  # gave up; an operator restarts it
         elif should_preload:
-            self.ensure_running(channel, preload=True, reason="preload window is open")
-            (report.kept if running else report.started).append(channel.pk)
+            result = self.ensure_running(
+                channel, preload=True, reason="preload window is open"
+            )
+            if result.status != ProcessStatus.RUNNING:
+                report.failed.append(channel.pk)  # why is in record.last_error
+            else:
+                (report.kept if running else report.started).append(channel.pk)
         elif record is None or not running:
             if record is not None and record.status == ProcessStatus.RUNNING:
                 self.ensure_stopped(channel.pk, reason="process had exited")
