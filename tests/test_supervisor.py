@@ -330,12 +330,13 @@ def test_it_restarts_a_preload_whose_playlist_stalled(fake_supervisor):
     # Young process, or a playlist written within STALL_AFTER_SECONDS: healthy.
     fake_supervisor.clock = Clock(dt.datetime.fromtimestamp(written + 4, dt.UTC))
     assert fake_supervisor.check_health() == {}
-    os.utime(fake_supervisor.playlist_path("room_1"), (written + 20, written + 20))
-    fake_supervisor.clock = Clock(dt.datetime.fromtimestamp(written + 24, dt.UTC))
+    rewritten = int(written) + 20  # whole seconds: no rounding at the edge
+    os.utime(fake_supervisor.playlist_path("room_1"), (rewritten, rewritten))
+    fake_supervisor.clock = Clock(dt.datetime.fromtimestamp(rewritten + 4.9, dt.UTC))
     assert fake_supervisor.check_health() == {}
 
     # Not rewritten for more than 5 s while the process lives: stalled.
-    fake_supervisor.clock = Clock(dt.datetime.fromtimestamp(written + 26, dt.UTC))
+    fake_supervisor.clock = Clock(dt.datetime.fromtimestamp(rewritten + 6.5, dt.UTC))
     outcome = fake_supervisor.check_health()
 
     assert outcome == {"room_1": "restarted: playlist not updated for 6 s"}
