@@ -261,19 +261,33 @@ EMAIL_BACKEND = env.str(
 # --- REST API ---------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # Token first: DRF takes the WWW-Authenticate challenge from the first
+    # class, and without one it would answer an anonymous caller 403, not 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "channels_app.api.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Channel preload API",
-    "DESCRIPTION": "Preload windows, channel control and transcode host status.",
+    "DESCRIPTION": (
+        "Preload windows, channel control and transcode host status, for staff "
+        "users (session or `Authorization: Token <key>`).\n\n"
+        "Every error answers `{status, code, message, fields}`. Request bodies "
+        "are JSON objects holding only the writable fields of the request; any "
+        "other key, read-only ones included, is refused with 400."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "channels_app.api.schema.add_errors_and_strict_bodies",
+    ],
 }
 
 LOGGING = {

@@ -6,3 +6,7 @@ urlpatterns = [
     path("api/", include("channels_app.api.urls")),
     path("", include("transcoding.urls")),
 ]
+
+# JSON errors under /api/, Django's usual pages elsewhere.
+handler404 = "channels_app.api.errors.django_not_found"
+handler500 = "channels_app.api.errors.django_server_error"
