@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,3 +44,12 @@ def watch(client: Client, channel_id: str) -> dict[str, Any]:
     response = client.post(f"/viewer/channels/{channel_id}/watch/")
     assert response.status_code == 201, response.content
     return response.json()
+
+
+def keep_watching(client: Client, answer: dict[str, Any], seconds: float) -> None:
+    """Send heartbeats every half second for this long, as a player would."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        response = client.post(answer["heartbeat_url"])
+        assert response.status_code == 200, response.content
+        time.sleep(0.5)

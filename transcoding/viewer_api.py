@@ -136,6 +136,9 @@ def watch(request: HttpRequest, channel_id: str) -> JsonResponse:
             raise ApiError(
                 503, f"channel {channel_id} is not available now", str(exc)
             ) from exc
+        # The start took seconds: count them as watched, so the viewer is not
+        # idle before their player had a chance to send a heartbeat.
+        viewers.touch_session(session, timezone.now())
 
     return JsonResponse(_session_answer(session), status=201)
 

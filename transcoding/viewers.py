@@ -77,12 +77,7 @@ def _session_key(session_id: str) -> str:
 
 def open_session(channel_id: str, user_id: int, now: dt.datetime) -> ViewerSession:
     session = ViewerSession(secrets.token_urlsafe(16), channel_id, user_id)
-    _client().set(
-        _session_key(session.session_id),
-        f"{user_id}:{channel_id}",
-        ex=settings.VIEWER_IDLE_SECONDS,
-    )
-    record_heartbeat(channel_id, session.session_id, now)
+    touch_session(session, now)
     return session
 
 
@@ -96,12 +91,20 @@ def find_session(session_id: str) -> ViewerSession | None:
 
 
 def touch_session(session: ViewerSession, now: dt.datetime) -> None:
-    """One round trip: the heartbeat and the session's new expiry together."""
+    """One round trip: the heartbeat and the session's new expiry together.
+
+    The session is written again rather than only given a new expiry, so one
+    that lapsed during a slow on-demand start comes back with its heartbeat.
+    """
     key = _key(session.channel_id)
     pipe = _client().pipeline()
     pipe.zadd(key, {session.session_id: now.timestamp()})
     pipe.expire(key, settings.VIEWER_IDLE_SECONDS * 2)
-    pipe.expire(_session_key(session.session_id), settings.VIEWER_IDLE_SECONDS)
+    pipe.set(
+        _session_key(session.session_id),
+        f"{session.user_id}:{session.channel_id}",
+        ex=settings.VIEWER_IDLE_SECONDS,
+    )
     pipe.execute()
 
 
