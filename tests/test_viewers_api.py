@@ -172,7 +172,16 @@ def test_the_player_page_needs_a_login(client):
     response = client.get("/")
 
     assert response.status_code == 302
-    assert "/admin/login/" in response["Location"]
+    assert response["Location"].startswith("/login/?next=")
+
+
+def test_a_viewer_who_is_not_staff_can_log_in(client, django_user_model):
+    django_user_model.objects.create_user(username="parent", password="secret-1")
+
+    response = client.post("/login/", {"username": "parent", "password": "secret-1"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
 
 
 def test_the_player_page_loads_hls_js_and_the_player(room, django_user_model):

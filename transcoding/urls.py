@@ -1,5 +1,6 @@
 """Viewer-facing URLs: watch, heartbeat, leave, HLS files and the player page."""
 
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import viewer_api
@@ -8,6 +9,16 @@ _SESSION = "viewer/channels/<str:channel_id>/sessions/<str:session_id>"
 
 urlpatterns = [
     path("", viewer_api.player, name="player"),
+    # Parents are not staff, so they cannot use the admin's login page.
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="viewer_login.html",
+            redirect_authenticated_user=True,
+            next_page="player",
+        ),
+        name="viewer-login",
+    ),
     path("viewer/channels/", viewer_api.channel_list, name="viewer-channels"),
     path(
         "viewer/channels/<str:channel_id>/watch/",

@@ -72,7 +72,7 @@ def viewer_endpoint(*methods: str) -> Callable[[View], View]:
 # --- player page and channel list -------------------------------------------
 
 
-@login_required
+@login_required(login_url="viewer-login")
 def player(request: HttpRequest) -> HttpResponse:
     config = {
         "channelsUrl": reverse("viewer-channels"),
