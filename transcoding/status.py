@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import psutil
@@ -52,13 +53,24 @@ def process_state(channel_id: str, record: StreamProcess | None) -> dict[str, An
     return state
 
 
-def channel_overview(channel: Channel, now: dt.datetime) -> dict[str, Any]:
-    """Window, next start and stop in local time, and the process state."""
+def channel_overview(
+    channel: Channel,
+    now: dt.datetime,
+    records: Mapping[str, StreamProcess] | None = None,
+) -> dict[str, Any]:
+    """Window, next start and stop in local time, and the process state.
+
+    A caller listing many channels passes their StreamProcess rows, read in
+    one query, instead of one query per channel.
+    """
     config = channel.preload_config()
     zone = preload_zone()
     scheduled = config.schedules_preload
     window = config.window
-    record = StreamProcess.objects.filter(channel_id=channel.pk).first()
+    if records is None:
+        record = StreamProcess.objects.filter(channel_id=channel.pk).first()
+    else:
+        record = records.get(channel.pk)
     return {
         "channel_id": channel.pk,
         "name": channel.name,

@@ -293,7 +293,8 @@ class SystemStatusView(ApiMixin, APIView):
         from this web process."""
         now = timezone.now()
         channels = Channel.objects.filter(enabled=True).select_related("preload")
-        overviews = [channel_overview(channel, now) for channel in channels]
+        records = StreamProcess.objects.in_bulk(field_name="channel_id")
+        overviews = [channel_overview(channel, now, records) for channel in channels]
 
         body = {
             "time_zone": preload_zone().key,
