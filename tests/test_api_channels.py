@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from django_celery_beat.models import PeriodicTask
 
 from channels_app.models import Channel, PreloadConfig
 from preload_site.celery import app
@@ -145,13 +146,11 @@ def test_an_unreachable_broker_is_a_503_not_a_500(admin, configured, broker_down
     assert snapshot() == before
 
 
-def test_reload_still_resyncs_when_the_broker_is_down(
-    admin, configured, broker_down
-):
-    PreloadConfig.objects.filter(pk="room_1").delete()
-    Channel.objects.create(id="room_2", name="Room 2", source_url=SOURCE)
+def test_reload_still_resyncs_when_the_broker_is_down(admin, configured, broker_down):
+    PeriodicTask.objects.filter(name="preload:room_1:stop").delete()
 
     response = admin.post("/api/schedule/reload/")
 
     assert response.status_code == 200, response.content
+    assert response.json()["created"] == ["preload:room_1:stop"]
     assert response.json()["converge_queued"] is False
