@@ -24,10 +24,13 @@ class HostUnavailable(RuntimeError):
     """The broker or the transcode worker did not answer."""
 
 
-def send(task: str, **kwargs: Any) -> AsyncResult:
+def send(task: str, expires: float | None = None, **kwargs: Any) -> AsyncResult:
     try:
         return app.send_task(
-            f"transcoding.tasks.{task}", kwargs=kwargs, queue=settings.TRANSCODE_QUEUE
+            f"transcoding.tasks.{task}",
+            kwargs=kwargs,
+            queue=settings.TRANSCODE_QUEUE,
+            expires=expires,
         )
     except OperationalError as exc:
         raise HostUnavailable(
@@ -46,7 +49,9 @@ def send_quietly(task: str, **kwargs: Any) -> AsyncResult | None:
 
 def call(task: str, timeout: float, **kwargs: Any) -> Any:
     """Queue a task and wait for its answer, for commands and API actions."""
-    result = send(task, **kwargs)
+    # Nobody waits for the answer after the timeout, so a worker that comes
+    # back later must not run a pile of stale requests.
+    result = send(task, expires=timeout, **kwargs)
     try:
         return result.get(timeout=timeout, propagate=True)
     except ResultTimeout as exc:
