@@ -1,6 +1,6 @@
 # Shared set-up steps for scripts/test and scripts/run-demo (sourced, not run).
 
-SYSTEM_PACKAGES=(ffmpeg nginx libnginx-mod-rtmp faketime chromium redis-server)
+SYSTEM_PACKAGES=(python3-venv ffmpeg nginx libnginx-mod-rtmp faketime chromium redis-server)
 
 install_system_packages() {
     local missing=()

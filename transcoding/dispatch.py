@@ -14,6 +14,7 @@ from celery.exceptions import TimeoutError as ResultTimeout
 from celery.result import AsyncResult
 from django.conf import settings
 from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
 from preload_site.celery import app
 
@@ -32,7 +33,8 @@ def send(task: str, expires: float | None = None, **kwargs: Any) -> AsyncResult:
             queue=settings.TRANSCODE_QUEUE,
             expires=expires,
         )
-    except OperationalError as exc:
+    except (OperationalError, RedisError, RuntimeError) as exc:
+        # RuntimeError: the Redis result backend gives up its retries with one.
         raise HostUnavailable(
             f"could not queue {task} on {settings.TRANSCODE_QUEUE}: the broker at "
             f"{settings.CELERY_BROKER_URL} is unreachable ({exc})"
@@ -54,6 +56,10 @@ def call(task: str, timeout: float, **kwargs: Any) -> Any:
     result = send(task, expires=timeout, **kwargs)
     try:
         return result.get(timeout=timeout, propagate=True)
+    except (OperationalError, RedisError) as exc:
+        raise HostUnavailable(
+            f"lost the broker while waiting for {task}: {exc}"
+        ) from exc
     except ResultTimeout as exc:
         raise HostUnavailable(
             f"no transcode worker on queue {settings.TRANSCODE_QUEUE!r} answered "

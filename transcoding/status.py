@@ -35,6 +35,9 @@ def process_state(channel_id: str, record: StreamProcess | None) -> dict[str, An
     }
     process = get_supervisor().live_process(record) if record else None
     if process is None:
+        if state["status"] == "running":
+            # Recorded as running but gone: the health check restarts it.
+            state["status"] = "exited"
         return state
 
     try:

@@ -8,6 +8,7 @@ row and the live process table, never from what the caller believes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -28,7 +29,7 @@ from django.utils import timezone
 
 from channels_app.models import Channel, preload_zone, validate_source_url
 
-from . import viewers
+from . import dispatch, viewers
 from .ffmpeg import (
     PLAYLIST_NAME,
     HlsOptions,
@@ -99,6 +100,8 @@ class StreamSupervisor:
         self.clock = clock
         # FFmpeg processes this Python process spawned, so it can reap them.
         self._children: dict[str, subprocess.Popen[bytes]] = {}
+        # Pids being stopped on purpose: their exit is no crash.
+        self._expected_exits: set[int] = set()
 
     # --- paths ----------------------------------------------------------
 
@@ -272,9 +275,33 @@ class StreamSupervisor:
         self._children[channel_id] = child
         # Reap the child the moment it exits, so it never lingers as a zombie.
         threading.Thread(
-            target=child.wait, name=f"reap-ffmpeg-{channel_id}", daemon=True
+            target=self._reap,
+            args=(channel_id, child),
+            name=f"reap-{channel_id}",
+            daemon=True,  # FFmpeg may outlive the worker; never block its exit
         ).start()
         return child
+
+    def _reap(self, channel_id: str, child: subprocess.Popen[bytes]) -> None:
+        """Wait for FFmpeg to exit; an exit nobody asked for is checked at once.
+
+        Runs in its own thread, so it touches no database connection: it only
+        logs and queues the health check on this host's worker.
+        """
+        code = child.wait()
+        with contextlib.suppress(OSError), self.log_path(channel_id).open("a") as log:
+            log.write(f"--- {self.clock().isoformat(timespec='seconds')} ")
+            log.write(f"FFmpeg pid {child.pid} exited with code {code}\n")
+        if child.pid in self._expected_exits:
+            self._expected_exits.discard(child.pid)
+            return
+        logger.warning(
+            "FFmpeg for %s (pid %s) exited by itself with code %s; checking it now",
+            channel_id,
+            child.pid,
+            code,
+        )
+        dispatch.send_quietly("check_health", expires=60)
 
     def _open_log(self, channel_id: str, command: list[str]):  # noqa: ANN202
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
@@ -314,6 +341,9 @@ class StreamSupervisor:
 
     def _terminate(self, channel_id: str, process: psutil.Process) -> None:
         """SIGTERM to FFmpeg's group, a bounded wait, then SIGKILL; always reaped."""
+        child = self._children.get(channel_id)
+        if child is not None and child.pid == process.pid:
+            self._expected_exits.add(process.pid)
         self._signal_group(process, signal.SIGTERM)
         if not self._wait_gone(channel_id, process, self.config.stop_timeout_seconds):
             logger.warning(
