@@ -19,7 +19,7 @@ from transcoding import dispatch
 from transcoding.status import channel_overview
 
 from .models import Channel, PreloadConfig
-from .schedule_sync import resync_all
+from .schedule_sync import reload_schedule
 from .windows import WEEKDAY_NAMES, mask_to_weekdays, weekdays_to_mask
 
 TIME_WIDGET = forms.TimeInput(format="%H:%M", attrs={"type": "time", "step": 60})
@@ -149,14 +149,8 @@ class ChannelAdmin(admin.ModelAdmin):
         changelist = reverse("admin:channels_app_channel_changelist")
         if request.method != "POST":
             return HttpResponseRedirect(changelist)
-        report = resync_all()
-        dispatch.send_quietly("converge_host")
-        messages.success(
-            request,
-            f"Preload schedule reloaded: {len(report.created)} created, "
-            f"{len(report.updated)} updated, {len(report.deleted)} deleted, "
-            f"{len(report.unchanged)} unchanged.",
-        )
+        report, _ = reload_schedule()
+        messages.success(request, f"Preload schedule reloaded: {report.summary()}.")
         return HttpResponseRedirect(changelist)
 
     def save_formset(

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, PeriodicTask, PeriodicTasks
 
+from transcoding import dispatch
+
 from .models import Channel, PreloadConfig
 from .windows import WEEKDAY_NAMES, crontab_day_of_week
 
@@ -49,6 +51,12 @@ class SyncReport:
         self.updated += other.updated
         self.deleted += other.deleted
         self.unchanged += other.unchanged
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.created)} created, {len(self.updated)} updated, "
+            f"{len(self.deleted)} deleted, {len(self.unchanged)} unchanged"
+        )
 
     @property
     def changed(self) -> bool:
@@ -142,14 +150,18 @@ def resync_all() -> SyncReport:
                 report.deleted.append(task.name)
         if report.deleted:
             PeriodicTasks.update_changed()
-    logger.info(
-        "Preload schedules resynced: %d created, %d updated, %d deleted, %d unchanged",
-        len(report.created),
-        len(report.updated),
-        len(report.deleted),
-        len(report.unchanged),
-    )
+    logger.info("Preload schedules resynced: %s", report.summary())
     return report
+
+
+def reload_schedule() -> tuple[SyncReport, bool]:
+    """The "reload the preload scheduler" operation of the admin, API and command.
+
+    Resyncs every task, then asks the transcode host to converge; the flag says
+    whether that request could be queued (False when the broker is down).
+    """
+    report = resync_all()
+    return report, dispatch.send_quietly("converge_host") is not None
 
 
 def _apply(channel_id: str, wanted: list[DesiredTask]) -> SyncReport:

@@ -55,16 +55,23 @@ def content_type(name: str) -> str:
     return PLAYLIST_TYPE if name == PLAYLIST_NAME else SEGMENT_TYPE
 
 
+def count_segments(playlist: Path) -> int:
+    """Segments the playlist lists now; 0 without a playlist."""
+    try:
+        return len(m3u8.loads(playlist.read_text()).segments)
+    except (FileNotFoundError, ValueError):
+        return 0
+
+
 def playable_segments(channel_id: str) -> int:
     """Segments in a freshly written playlist; 0 if there is none or it is stale."""
     path = hls_file(channel_id, PLAYLIST_NAME)
     try:
         written = path.stat().st_mtime
-        text = path.read_text()
     except FileNotFoundError:
         return 0
 
     stale_after = STALE_AFTER_SEGMENTS * settings.HLS_SEGMENT_SECONDS
     if time.time() - written > stale_after:
         return 0
-    return len(m3u8.loads(text).segments)
+    return count_segments(path)

@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import m3u8
 import psutil
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,7 +28,7 @@ from django.utils import timezone
 
 from channels_app.models import Channel, preload_zone, validate_source_url
 
-from . import dispatch, viewers
+from . import dispatch, hls_files, viewers
 from .ffmpeg import (
     PLAYLIST_NAME,
     HlsOptions,
@@ -143,10 +142,16 @@ class StreamSupervisor:
         """Start FFmpeg for the channel unless the recorded one still runs.
 
         A running process keeps running and only gains the preload flag, so a
-        duplicate or late start never leaves two processes for one channel.
+        duplicate or late start never leaves two processes for one channel. A
+        process recorded as running but gone crashed: it comes back with the
+        flags it had, so a viewer's start never turns a preload into an
+        on-demand process that idle cleanup would stop inside its window.
         """
         record = self.record_for(channel.pk)
         process = self.live_process(record)
+        if process is None and record.status == ProcessStatus.RUNNING:
+            preload = preload or record.preload
+            manual = manual or record.manual
 
         if process is not None and record.source_url == channel.source_url:
             record.preload = record.preload or preload
@@ -482,14 +487,18 @@ class StreamSupervisor:
             )
             return None
 
+        self.forget_failures(channel_id)
+        return self.ensure_running(
+            channel, preload=True, reason="preload window opened"
+        )
+
+    def forget_failures(self, channel_id: str) -> None:
+        """A new window or an operator's start gets a fresh restart budget."""
         record = self.record_for(channel_id)
         record.restart_count = 0
         if record.status == ProcessStatus.FAILED:
             record.status = ProcessStatus.STOPPED
         record.save()
-        return self.ensure_running(
-            channel, preload=True, reason="preload window opened"
-        )
 
     def window_stop(self, channel_id: str) -> StreamProcess | None:
         record = StreamProcess.objects.filter(channel_id=channel_id).first()
@@ -649,12 +658,7 @@ class StreamSupervisor:
 
     def segment_count(self, channel_id: str) -> int:
         """Segments listed in the channel's playlist now; 0 without a playlist."""
-        path = self.playlist_path(channel_id)
-        try:
-            playlist = m3u8.loads(path.read_text())
-        except (FileNotFoundError, ValueError):
-            return 0
-        return len(playlist.segments)
+        return hls_files.count_segments(self.playlist_path(channel_id))
 
 
 _supervisor: StreamSupervisor | None = None

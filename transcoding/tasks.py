@@ -67,11 +67,7 @@ def start_channel(channel_id: str) -> dict[str, Any]:
         return {"error": f"channel {channel_id} is disabled; enable it first"}
 
     supervisor = get_supervisor()
-    record = supervisor.record_for(channel_id)
-    record.restart_count = 0
-    if record.status == ProcessStatus.FAILED:
-        record.status = ProcessStatus.STOPPED
-    record.save()
+    supervisor.forget_failures(channel_id)
     supervisor.ensure_running(
         channel, preload=True, manual=True, reason="started by hand"
     )
@@ -156,16 +152,11 @@ def watch_channel(channel_id: str) -> dict[str, Any]:
     if channel is None:
         raise OnDemandStartError(f"no enabled channel with id {channel_id!r}")
 
-    # A preload that crashed is respawned here as a preload: spawning it as an
-    # on-demand process would let idle cleanup stop it inside its window.
+    # A preload that crashed comes back as a preload (ensure_running keeps a
+    # crashed process's flags), so idle cleanup cannot stop it in its window.
     supervisor = get_supervisor()
-    known = supervisor.record_for(channel_id)
-    running = known.status == ProcessStatus.RUNNING
     record = supervisor.ensure_running(
-        channel,
-        preload=running and known.preload,
-        manual=running and known.manual,
-        reason="a viewer started watching",
+        channel, preload=False, reason="a viewer started watching"
     )
     if record.status != ProcessStatus.RUNNING:
         raise OnDemandStartError(_start_failure(channel_id, record.last_error))

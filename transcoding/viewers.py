@@ -25,18 +25,6 @@ def _key(channel_id: str) -> str:
     return f"preload:viewers:{channel_id}"
 
 
-def record_heartbeat(channel_id: str, session_id: str, now: dt.datetime) -> None:
-    key = _key(channel_id)
-    pipe = _client().pipeline()
-    pipe.zadd(key, {session_id: now.timestamp()})
-    pipe.expire(key, settings.VIEWER_IDLE_SECONDS * 2)
-    pipe.execute()
-
-
-def remove_viewer(channel_id: str, session_id: str) -> bool:
-    return bool(_client().zrem(_key(channel_id), session_id))
-
-
 def is_live_viewer(channel_id: str, session_id: str, now: dt.datetime) -> bool:
     score = _client().zscore(_key(channel_id), session_id)
     return score is not None and score > _idle_cutoff(now)

@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from channels_app.models import CHANNEL_ID_PATTERN, Channel, PreloadConfig, preload_zone
-from channels_app.schedule_sync import START_TASK, STOP_TASK, resync_all
+from channels_app.schedule_sync import START_TASK, STOP_TASK, reload_schedule
 from transcoding import dispatch
 from transcoding.models import StreamProcess
 from transcoding.status import channel_overview, process_state
@@ -413,7 +413,6 @@ class ScheduleReloadView(ApiMixin, APIView):
         """Resync every channel's start and stop tasks with its window, delete
         tasks whose channel is gone, and queue a converge on the host."""
         refuse_body(request)
-        report = resync_all()
-        queued = dispatch.send_quietly("converge_host") is not None
+        report, queued = reload_schedule()
         body = {**report.as_dict(), "converge_queued": queued}
         return Response(ScheduleReloadSerializer(body).data)

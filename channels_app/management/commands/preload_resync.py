@@ -2,8 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from channels_app.schedule_sync import resync_all
-from transcoding import dispatch
+from channels_app.schedule_sync import reload_schedule, resync_all
 
 
 class Command(BaseCommand):
@@ -21,19 +20,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = resync_all()
+        if options["no_converge"]:
+            report, converge_queued = resync_all(), True
+        else:
+            report, converge_queued = reload_schedule()
+
         for change in ("created", "updated", "deleted"):
             for name in getattr(report, change):
                 self.stdout.write(f"{change:8} {name}")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"{len(report.created)} created, {len(report.updated)} updated, "
-                f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged."
-            )
-        )
-        if not options["no_converge"]:
-            sent = dispatch.send_quietly("converge_host")
-            if sent is None:
-                self.stderr.write(
-                    "The broker is unreachable; the host did not converge."
-                )
+        self.stdout.write(self.style.SUCCESS(f"{report.summary()}."))
+        if not converge_queued:
+            self.stderr.write("The broker is unreachable; the host did not converge.")
