@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from channels_app.models import Channel
+from transcoding.models import StreamProcess
 from transcoding.status import channel_overview
 
 COLUMNS = (
@@ -42,7 +43,8 @@ class Command(BaseCommand):
                 raise CommandError(f"No channel with id {', '.join(sorted(missing))}.")
 
         now = timezone.now()
-        rows = [channel_overview(channel, now) for channel in channels]
+        records = StreamProcess.objects.in_bulk(field_name="channel_id")
+        rows = [channel_overview(channel, now, records) for channel in channels]
         if options["json"]:
             self.stdout.write(json.dumps(rows, indent=2, default=str))
             return
