@@ -32,18 +32,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "preload_site.settings")
 
 TARGETS = {"preloaded": 0.3, "cold": 3.0}
 CHANNELS = {"preloaded": "bench_preloaded", "cold": "bench_cold"}
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
 USER, PASSWORD = "bench-viewer", "bench-password-1"
 
 # Installed inside the page before each click: the click and `playing` times
@@ -225,6 +213,7 @@ def main() -> None:
     from django.conf import settings
     from playwright.sync_api import sync_playwright
 
+    from tests.support import CHROMIUM, CHROMIUM_ARGS
     from transcoding.demo_source import LoopbackRtmpServer, TestPattern
 
     rtmp = LoopbackRtmpServer(workdir / "rtmp")

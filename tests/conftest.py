@@ -19,7 +19,9 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from channels_app.models import Channel
 from tests.support import ServiceProcess, celery_command
+from tests.viewers_support import clear_viewer_keys, fake_playlist
 from transcoding.demo_source import LoopbackRtmpServer, TestPattern
 
 REPO = Path(__file__).resolve().parent.parent
@@ -169,3 +171,19 @@ def start_beat(tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
     for beat in started:
         beat.stop()
         print(f"--- beat log ---\n{beat.output()[-6000:]}")
+
+
+@pytest.fixture
+def clean_viewers() -> None:
+    """No viewer or session left from an earlier test: channel ids repeat."""
+    clear_viewer_keys()
+
+
+@pytest.fixture
+def room() -> Channel:
+    """An enabled channel whose playlist FFmpeg seems to have just written."""
+    channel = Channel.objects.create(
+        id="room_1", name="Room 1", source_url="rtmp://127.0.0.1/live/room1"
+    )
+    fake_playlist(channel.pk)
+    return channel

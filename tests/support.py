@@ -16,6 +16,21 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
+# Debian's Chromium, headless, without the background traffic that this
+# machine's closed network refuses; autoplay so a click can start playback.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
 
 class ServiceProcess:
     """A Celery worker or beat started for a test, with its output in a file."""

@@ -11,30 +11,15 @@ from django.conf import settings
 
 from channels_app.models import Channel
 from tests.viewers_support import (
-    clear_viewer_keys,
     fake_playlist,
     viewer_client,
     watch,
 )
 from transcoding import hls_auth, hls_files, viewer_api, viewers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_viewers")]
 
 FILES = ["index.m3u8", "seg_1000.ts"]
-
-
-@pytest.fixture(autouse=True)
-def _clean_redis() -> None:
-    clear_viewer_keys()
-
-
-@pytest.fixture
-def room() -> Channel:
-    channel = Channel.objects.create(
-        id="room_1", name="Room 1", source_url="rtmp://127.0.0.1/live/room1"
-    )
-    fake_playlist(channel.pk)
-    return channel
 
 
 @pytest.fixture

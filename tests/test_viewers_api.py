@@ -12,29 +12,13 @@ import pytest
 
 from channels_app.models import Channel
 from tests.viewers_support import (
-    clear_viewer_keys,
-    fake_playlist,
     viewer_client,
     watch,
 )
 from transcoding import viewers
 from transcoding.models import ProcessStatus, StreamProcess
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clean_redis() -> None:
-    clear_viewer_keys()
-
-
-@pytest.fixture
-def room() -> Channel:
-    channel = Channel.objects.create(
-        id="room_1", name="Room 1", source_url="rtmp://127.0.0.1/live/room1"
-    )
-    fake_playlist(channel.pk)
-    return channel
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_viewers")]
 
 
 def test_it_opens_a_session_with_a_first_heartbeat_and_a_token(room, django_user_model):

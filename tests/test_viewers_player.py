@@ -15,23 +15,12 @@ import pytest
 from django.conf import settings
 
 from channels_app.models import Channel
-from tests.support import wait_until
+from tests.support import CHROMIUM, CHROMIUM_ARGS, wait_until
 from tests.viewers_support import clear_viewer_keys, viewer_client
 from transcoding.models import ProcessStatus, StreamProcess
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -47,7 +36,7 @@ def page(live_server, django_user_model, monkeypatch) -> Iterator:  # noqa: ANN0
     login = viewer_client(django_user_model, "parent").cookies["sessionid"].value
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
         )
         context = browser.new_context()
         context.add_cookies(
