@@ -138,7 +138,9 @@ class ProcessStateSerializer(serializers.Serializer):
     """A channel's FFmpeg process as measured now."""
 
     channel_id = serializers.CharField()
-    status = serializers.CharField(help_text="stopped, running or failed.")
+    status = serializers.CharField(
+        help_text="stopped, running, exited (recorded running but gone) or failed."
+    )
     running = serializers.BooleanField()
     preload = serializers.BooleanField()
     manual = serializers.BooleanField()
